@@ -1,0 +1,47 @@
+//! The HTTP API (axum): health, HL7 over HTTP, traces, and the message
+//! browser. JSON names are camelCase; errors have one shape
+//! (`{"error": {"code", "message", "details"}}`, see [`error`]).
+//!
+//! - [`auth`]: bearer tokens and what each role may see.
+//! - [`health`]: `/healthz`, `/readyz`.
+//! - [`ingest`]: `POST /api/v1/ingest/hl7`.
+//! - [`trace`]: `/api/v1/trace/...`.
+//! - [`messages`]: `/api/v1/messages...`.
+
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod ingest;
+pub mod messages;
+pub mod trace;
+
+use crate::ingest::Ingest;
+use crate::store::Store;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub ingest: Arc<Ingest>,
+    pub wake: Arc<Notify>,
+    pub bootstrap_token: Option<String>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/api/v1/ingest/hl7", post(ingest::hl7))
+        .route("/api/v1/trace/units/{din}", get(trace::unit))
+        .route("/api/v1/trace/patients/{patient_key}", get(trace::patient))
+        .route("/api/v1/trace/donors/{donor_key}", get(trace::donor))
+        .route("/api/v1/messages", get(messages::search))
+        .route("/api/v1/messages/reprocess", post(messages::reprocess))
+        .route("/api/v1/messages/{id}", get(messages::one))
+        .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024))
+        .with_state(state)
+}

@@ -1,0 +1,288 @@
+//! The door for HL7 v2 messages, shared by MLLP and `POST /api/v1/ingest/hl7`.
+//!
+//! It decides the acknowledgement before storing (decode, facility check,
+//! mapping are pure and fast), stores the raw bytes with that verdict through
+//! the group-commit writer, and only then returns the ACK. A repeated control
+//! id gets the first message's ACK again. When nothing can be stored, the
+//! answer is a negative ACK (AE / CE, "resend later"): never a positive ACK
+//! for a message that is not on disk.
+
+use crate::facilities::FacilityDirectory;
+use crate::normalize::{issues_json, Normalizer};
+use crate::store::messages::{NewMessage, Status};
+use crate::writer::Writer;
+use chrono::{DateTime, FixedOffset};
+use hemobridge_hl7::{AckCode, ErrorCode, Header, Issue, Mapping, Severity};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+pub struct Ingest {
+    pub normalizer: Arc<Normalizer>,
+    pub facilities: FacilityDirectory,
+    pub writer: Writer,
+    /// Wakes the worker when an accepted message is committed.
+    pub wake: Arc<Notify>,
+    ack_seq: AtomicU64,
+    ack_prefix: String,
+}
+
+/// What goes back to the sender: zero, one or two ACK messages (enhanced
+/// mode may ask for a commit ACK and an application ACK, or for none).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub acks: Vec<Vec<u8>>,
+    pub code: AckCode,
+    pub message_id: Option<i64>,
+    pub duplicate_of: Option<i64>,
+}
+
+/// The verdict reached before storing.
+struct Verdict {
+    status: Status,
+    /// Original-mode code (AA / AE / AR); enhanced mode derives CA / CE / CR.
+    code: AckCode,
+    issues: Vec<Issue>,
+}
+
+impl Ingest {
+    pub fn new(
+        normalizer: Arc<Normalizer>,
+        facilities: FacilityDirectory,
+        writer: Writer,
+        wake: Arc<Notify>,
+    ) -> Self {
+        let started = chrono::Utc::now().timestamp();
+        Ingest {
+            normalizer,
+            facilities,
+            writer,
+            wake,
+            ack_seq: AtomicU64::new(0),
+            ack_prefix: format!("HB{started:x}"),
+        }
+    }
+
+    pub async fn hl7(&self, raw: Vec<u8>, channel: &'static str) -> Reply {
+        let cfg = &self.normalizer.hl7;
+        let decoded = hemobridge_hl7::decode(&raw, cfg);
+        let (header, verdict) = match &decoded {
+            Ok(d) => (Some(d.header.clone()), self.judge(d).await),
+            Err(e) => (
+                hemobridge_hl7::header_lossy(&raw, cfg),
+                Verdict {
+                    status: Status::Error,
+                    code: AckCode::AE,
+                    issues: vec![e.to_issue()],
+                },
+            ),
+        };
+        let header = header.unwrap_or_else(|| unknown_header(&raw));
+        let now = self.now();
+        let acks = self.acks_for(&header, &verdict, now);
+        let message = NewMessage {
+            channel,
+            format: "hl7",
+            facility: non_empty(&header.sending_facility),
+            msg_type: non_empty(&header.message_type()),
+            control_id: non_empty(&header.control_id),
+            charset: Some(header.charset.name().to_string()),
+            raw,
+            status: verdict.status,
+            ack_code: Some(verdict.code.as_str().to_string()),
+            ack: acks.first().cloned().unwrap_or_default(),
+            errors: (!verdict.issues.is_empty()).then(|| issues_json(&verdict.issues)),
+        };
+        match self.writer.store(message).await {
+            Ok(receipt) => {
+                if verdict.status == Status::Pending && receipt.duplicate_of.is_none() {
+                    self.wake.notify_one();
+                }
+                let acks = match receipt.duplicate_of {
+                    // The first answer, again.
+                    Some(_) if !receipt.ack.is_empty() => vec![receipt.ack],
+                    _ => acks,
+                };
+                Reply {
+                    acks,
+                    code: verdict.code,
+                    message_id: Some(receipt.id),
+                    duplicate_of: receipt.duplicate_of,
+                }
+            }
+            Err(reason) => {
+                tracing::error!(%reason, "message not stored; answering with a negative ACK");
+                let issue = Issue {
+                    segment: "MSH".into(),
+                    sequence: 1,
+                    field: None,
+                    component: None,
+                    code: ErrorCode::InternalError,
+                    severity: Severity::Error,
+                    message: "message not stored: the engine cannot commit now; resend later"
+                        .into(),
+                };
+                let verdict = Verdict {
+                    status: Status::Error,
+                    code: AckCode::AE,
+                    issues: vec![issue],
+                };
+                let mut acks = self.acks_for(&header, &verdict, now);
+                if acks.is_empty() {
+                    // Even under "never acknowledge", a sender must learn
+                    // that this message was not taken.
+                    acks = vec![self.ack(&header, AckCode::CE, &verdict.issues, now)];
+                }
+                Reply {
+                    acks,
+                    code: AckCode::AE,
+                    message_id: None,
+                    duplicate_of: None,
+                }
+            }
+        }
+    }
+
+    async fn judge(&self, decoded: &hemobridge_hl7::Decoded) -> Verdict {
+        let header = &decoded.header;
+        let registered = match self
+            .facilities
+            .is_registered(&header.sending_facility)
+            .await
+        {
+            Ok(registered) => registered,
+            Err(e) => {
+                tracing::warn!(error = %e, "facility look-up failed");
+                return Verdict {
+                    status: Status::Error,
+                    code: AckCode::AE,
+                    issues: vec![Issue {
+                        segment: "MSH".into(),
+                        sequence: 1,
+                        field: Some(4),
+                        component: Some(1),
+                        code: ErrorCode::InternalError,
+                        severity: Severity::Error,
+                        message: "the engine cannot check the sending facility now; resend later"
+                            .into(),
+                    }],
+                };
+            }
+        };
+        if !registered {
+            return Verdict {
+                status: Status::Rejected,
+                code: AckCode::AR,
+                issues: vec![Issue {
+                    segment: "MSH".into(),
+                    sequence: 1,
+                    field: Some(4),
+                    component: Some(1),
+                    code: ErrorCode::UnknownKey,
+                    severity: Severity::Error,
+                    message: format!(
+                        "sending facility {:?} is not registered",
+                        header.sending_facility
+                    ),
+                }],
+            };
+        }
+        match hemobridge_hl7::map_message(decoded, &self.normalizer.hl7) {
+            Mapping::Mapped(_) => Verdict {
+                status: Status::Pending,
+                code: AckCode::AA,
+                issues: vec![],
+            },
+            Mapping::Invalid(issues) => Verdict {
+                status: Status::Error,
+                code: AckCode::AE,
+                issues,
+            },
+            Mapping::Unsupported(issue) => Verdict {
+                status: Status::Rejected,
+                code: AckCode::AR,
+                issues: vec![issue],
+            },
+        }
+    }
+
+    /// The ACKs the sender asked for. Original mode: one application ACK.
+    /// Enhanced mode (MSH-15 set): a commit ACK as MSH-15 asks (AL always,
+    /// ER on error, SU on success, NE never), then an application ACK as
+    /// MSH-16 asks, on the same connection.
+    fn acks_for(
+        &self,
+        header: &Header,
+        verdict: &Verdict,
+        now: DateTime<FixedOffset>,
+    ) -> Vec<Vec<u8>> {
+        if !header.enhanced_mode() {
+            return vec![self.ack(header, verdict.code, &verdict.issues, now)];
+        }
+        let success = verdict.code == AckCode::AA;
+        let wanted = |condition: &str| match condition {
+            "AL" => true,
+            "ER" => !success,
+            "SU" => success,
+            _ => false,
+        };
+        let mut acks = Vec::new();
+        if wanted(&header.accept_ack_type) {
+            let commit = match verdict.code {
+                AckCode::AA => AckCode::CA,
+                AckCode::AE => AckCode::CE,
+                _ => AckCode::CR,
+            };
+            acks.push(self.ack(header, commit, &verdict.issues, now));
+        }
+        if wanted(&header.application_ack_type) {
+            acks.push(self.ack(header, verdict.code, &verdict.issues, now));
+        }
+        acks
+    }
+
+    fn ack(
+        &self,
+        header: &Header,
+        code: AckCode,
+        issues: &[Issue],
+        now: DateTime<FixedOffset>,
+    ) -> Vec<u8> {
+        let seq = self.ack_seq.fetch_add(1, Ordering::Relaxed);
+        let control_id = format!("{}{seq:06}", self.ack_prefix);
+        let text = hemobridge_hl7::build_ack(header, code, issues, &control_id, now);
+        hemobridge_hl7::encode(&text, header.charset)
+    }
+
+    fn now(&self) -> DateTime<FixedOffset> {
+        chrono::Utc::now()
+            .with_timezone(&self.normalizer.hl7.zone)
+            .fixed_offset()
+    }
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// A header for bytes that are not HL7 at all, so that the sender still
+/// gets an ACK (AE, with an empty MSA-2) rather than silence.
+fn unknown_header(_raw: &[u8]) -> Header {
+    Header {
+        field_separator: '|',
+        encoding_characters: "^~\\&".into(),
+        sending_application: String::new(),
+        sending_facility: String::new(),
+        sending_facility_field: String::new(),
+        receiving_application: String::new(),
+        receiving_facility: String::new(),
+        message_code: String::new(),
+        trigger_event: String::new(),
+        control_id: String::new(),
+        processing_id: "P".into(),
+        version: "2.5".into(),
+        accept_ack_type: String::new(),
+        application_ack_type: String::new(),
+        charset: hemobridge_hl7::Charset::Utf8,
+    }
+}
