@@ -46,7 +46,7 @@ async fn every_public_sample_is_answered() {
     let mut facilities = BTreeSet::new();
     for (name, bytes) in &files {
         for m in hemobridge_hl7::split_raw_messages(bytes) {
-            let header = hemobridge_hl7::header_lossy(&m, &cfg)
+            let header = hemobridge_hl7::header_lossy(m, &cfg)
                 .unwrap_or_else(|| panic!("{name}: no readable MSH"));
             facilities.insert(header.sending_facility.clone());
             messages.push((name.clone(), header, m));
@@ -88,10 +88,13 @@ async fn every_public_sample_is_answered() {
             .split('|')
             .collect();
         assert_eq!(msa[2], header.control_id, "{name}: MSA-2 must echo MSH-10");
-        let expected = if header.message_code == "ADT" && !header.sending_facility.is_empty() {
-            "AA"
-        } else {
-            "AR"
+        let handled = header.message_code == "ADT" && !header.sending_facility.is_empty();
+        // Enhanced mode (MSH-15 set) answers with the commit ACK.
+        let expected = match (handled, header.enhanced_mode()) {
+            (true, false) => "AA",
+            (true, true) => "CA",
+            (false, false) => "AR",
+            (false, true) => "CR",
         };
         assert_eq!(
             msa[1],
@@ -99,10 +102,21 @@ async fn every_public_sample_is_answered() {
             "{name} ({}): {ack}",
             header.message_type()
         );
-        if expected == "AR" {
+        if !handled {
             assert!(ack.contains("ERR|"), "{name}: AR without ERR: {ack}");
         } else {
             adt_patients.insert(header.sending_facility.clone());
+        }
+        // An application ACK follows where MSH-16 asks for one.
+        let wants_application_ack = header.enhanced_mode()
+            && (header.application_ack_type == "AL"
+                || (header.application_ack_type == "SU" && handled)
+                || (header.application_ack_type == "ER" && !handled));
+        if wants_application_ack {
+            let app = client.receive().await.expect("application ACK");
+            let app = String::from_utf8_lossy(&app).into_owned();
+            let code = if handled { "MSA|AA|" } else { "MSA|AR|" };
+            assert!(app.contains(code), "{name}: application ACK {app:?}");
         }
         answered += 1;
     }

@@ -296,7 +296,7 @@ async fn send(files: &[PathBuf], addr: &str) -> Result<i32> {
         let bytes =
             std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
         for message in hemobridge_hl7::split_raw_messages(&bytes) {
-            let ack = client.send(&message).await?;
+            let ack = client.send(message).await?;
             let msa = hemobridge_mllp::find_msa_segment(&ack)
                 .map(|seg| String::from_utf8_lossy(seg).into_owned())
                 .unwrap_or_else(|| "(no MSA segment)".into());

@@ -27,8 +27,8 @@ pub struct Ingest {
     ack_prefix: String,
 }
 
-/// What goes back to the sender: zero, one or two ACK messages (enhanced
-/// mode may ask for a commit ACK and an application ACK, or for none).
+/// What goes back to the sender: one ACK, or two in enhanced mode when
+/// MSH-16 asks for an application ACK after the commit ACK.
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub acks: Vec<Vec<u8>>,
@@ -127,12 +127,7 @@ impl Ingest {
                     code: AckCode::AE,
                     issues: vec![issue],
                 };
-                let mut acks = self.acks_for(&header, &verdict, now);
-                if acks.is_empty() {
-                    // Even under "never acknowledge", a sender must learn
-                    // that this message was not taken.
-                    acks = vec![self.ack(&header, AckCode::CE, &verdict.issues, now)];
-                }
+                let acks = self.acks_for(&header, &verdict, now);
                 Reply {
                     acks,
                     code: AckCode::AE,
@@ -206,10 +201,13 @@ impl Ingest {
         }
     }
 
-    /// The ACKs the sender asked for. Original mode: one application ACK.
-    /// Enhanced mode (MSH-15 set): a commit ACK as MSH-15 asks (AL always,
-    /// ER on error, SU on success, NE never), then an application ACK as
-    /// MSH-16 asks, on the same connection.
+    /// The ACKs to send. Original mode: one application ACK. Enhanced mode
+    /// (MSH-15 set): always a commit ACK (CA / CE / CR), then an
+    /// application ACK where MSH-16 asks for one (AL always, ER on error, SU
+    /// on success), on the same connection. The commit ACK is sent even
+    /// when MSH-15 says NE, ER or SU: MLLP senders wait for a reply, and the
+    /// contract is one acknowledgement per message after commit
+    /// (`docs/hl7-profile.md`).
     fn acks_for(
         &self,
         header: &Header,
@@ -220,22 +218,19 @@ impl Ingest {
             return vec![self.ack(header, verdict.code, &verdict.issues, now)];
         }
         let success = verdict.code == AckCode::AA;
-        let wanted = |condition: &str| match condition {
+        let commit = match verdict.code {
+            AckCode::AA => AckCode::CA,
+            AckCode::AE => AckCode::CE,
+            _ => AckCode::CR,
+        };
+        let mut acks = vec![self.ack(header, commit, &verdict.issues, now)];
+        let application_wanted = match header.application_ack_type.as_str() {
             "AL" => true,
             "ER" => !success,
             "SU" => success,
             _ => false,
         };
-        let mut acks = Vec::new();
-        if wanted(&header.accept_ack_type) {
-            let commit = match verdict.code {
-                AckCode::AA => AckCode::CA,
-                AckCode::AE => AckCode::CE,
-                _ => AckCode::CR,
-            };
-            acks.push(self.ack(header, commit, &verdict.issues, now));
-        }
-        if wanted(&header.application_ack_type) {
+        if application_wanted {
             acks.push(self.ack(header, verdict.code, &verdict.issues, now));
         }
         acks

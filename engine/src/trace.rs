@@ -189,13 +189,11 @@ fn find_gaps(ordered: &[(&EventRow, EventKind)]) -> Vec<Gap> {
                     });
                 }
             }
-            EventKind::Reaction => {
-                if position(EventKind::Transfused).is_none() {
-                    gaps.push(Gap {
-                        code: "reaction-without-transfusion",
-                        message: format!("reaction at {} with no transfusion record", e.at),
-                    });
-                }
+            EventKind::Reaction if position(EventKind::Transfused).is_none() => {
+                gaps.push(Gap {
+                    code: "reaction-without-transfusion",
+                    message: format!("reaction at {} with no transfusion record", e.at),
+                });
             }
             _ => {}
         }

@@ -39,7 +39,7 @@ fn command(data: &Path, mllp: u16, http: u16) -> Command {
 }
 
 async fn start(data: &Path, mllp: u16, http: u16) -> Child {
-    let child = command(data, mllp, http)
+    let mut child = command(data, mllp, http)
         .arg("serve")
         .spawn()
         .expect("serve starts");
@@ -52,6 +52,8 @@ async fn start(data: &Path, mllp: u16, http: u16) -> Child {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("engine did not start listening");
 }
 

@@ -30,11 +30,11 @@ fn bps(control_id: &str, at: &str, patient: Option<&str>, bpx_segment: &str) -> 
     segments.join("\r") + "\r"
 }
 
+/// A BTS^O31 for one red-cell unit of patient P0001.
 fn bts(
     control_id: &str,
     at: &str,
     din: &str,
-    product: &str,
     status: &str,
     start: &str,
     end: &str,
@@ -45,7 +45,7 @@ fn bts(
         &format!("PID|1||P0001^^^{H}^MR||王^小明||19900101|M"),
         &format!("ORC|SC|ORD-{control_id}^{H}"),
         "BPO|1|RBC-LR^去白细胞悬浮红细胞^HB||1",
-        &format!("BTX|1|{din}^^^ISBT128|{product}|5100^O RhD POS^ISBT128||||1|||{status}^^HL70513|F|{at}|||{start}|{end}|{reactions}"),
+        &format!("BTX|1|{din}^^^ISBT128|{}|5100^O RhD POS^ISBT128||||1|||{status}^^HL70513|F|{at}|||{start}|{end}|{reactions}", rbc()),
     ])
 }
 
@@ -88,7 +88,6 @@ fn scenario() -> Vec<String> {
             "E2E-A4",
             "20261122120000+0800",
             "W000026000101",
-            rbc,
             "TX",
             "20261122103000+0800",
             "20261122113000+0800",
@@ -117,7 +116,6 @@ fn scenario() -> Vec<String> {
             "E2E-B3",
             "20261122130000+0800",
             "W000026000102",
-            rbc,
             "TR",
             "20261122110000+0800",
             "20261122114500+0800",

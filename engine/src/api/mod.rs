@@ -2,11 +2,11 @@
 //! browser. JSON names are camelCase; errors have one shape
 //! (`{"error": {"code", "message", "details"}}`, see [`error`]).
 //!
-//! - [`auth`]: bearer tokens and what each role may see.
-//! - [`health`]: `/healthz`, `/readyz`.
-//! - [`ingest`]: `POST /api/v1/ingest/hl7`.
-//! - [`trace`]: `/api/v1/trace/...`.
-//! - [`messages`]: `/api/v1/messages...`.
+//! - [`auth`][]: bearer tokens and what each role may see.
+//! - [`health`][]: `/healthz`, `/readyz`.
+//! - [`ingest`][]: `POST /api/v1/ingest/hl7`.
+//! - [`trace`][]: `/api/v1/trace/...`.
+//! - [`messages`][]: `/api/v1/messages...`.
 
 pub mod auth;
 pub mod error;

@@ -39,15 +39,12 @@ pub async fn unit_trace(
     scope: Option<&str>,
 ) -> anyhow::Result<Option<Value>> {
     let din = canonical_din(din);
-    let product_code = match product {
-        Some(p) => Some(
-            hemobridge_canonical::ProductTable::default()
-                .lookup(p)
-                .map(|(p, _)| p.code().to_string())
-                .unwrap_or_else(|| p.to_string()),
-        ),
-        None => None,
-    };
+    let product_code = product.map(|p| {
+        hemobridge_canonical::ProductTable::default()
+            .lookup(p)
+            .map(|(p, _)| p.code().to_string())
+            .unwrap_or_else(|| p.to_string())
+    });
     let units = store.units_by_din(din, product_code.as_deref()).await?;
     let mut chains = Vec::new();
     for u in &units {

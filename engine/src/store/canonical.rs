@@ -138,14 +138,11 @@ impl Store {
         let id_enc = p.id_number.as_ref().map(|v| vault.encrypt(v.expose()));
         let id_mac = p.id_number.as_ref().map(|v| vault.lookup_hash(v.expose()));
         let name_enc = p.name.as_ref().map(|v| vault.encrypt(v.expose()));
-        let id_type = p
-            .id_type
-            .map(|t| {
-                serde_json::to_value(t)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-            })
-            .flatten();
+        let id_type = p.id_type.and_then(|t| {
+            serde_json::to_value(t)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+        });
         let sex = p.sex.map(|s| format!("{s:?}"));
         sqlx::query(
             "INSERT INTO patients (facility, patient_key, id_type, id_number_enc, id_number_mac, \

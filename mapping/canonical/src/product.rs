@@ -288,7 +288,7 @@ impl ProductTable {
             return None;
         }
         if let Some(p) = self.entries.get(&key) {
-            return Some((*p, Modifiers::default()));
+            return Some((*p, with_leuko_flag(*p, Modifiers::default())));
         }
         let mut modifiers = Modifiers::default();
         let mut rest = key.as_str();
@@ -453,6 +453,10 @@ mod tests {
         let (p, m) = t.lookup("去白细胞洗涤红细胞").unwrap();
         assert_eq!(p, Product::RbcWash);
         assert!(m.leukoreduced);
+        // The same product spelled any way carries the same flags.
+        for name in ["RBC-LR", "悬浮少白细胞红细胞", "去白细胞悬浮红细胞"] {
+            assert!(t.lookup(name).unwrap().1.leukoreduced, "{name}");
+        }
     }
 
     #[test]
