@@ -9,6 +9,7 @@
 //! serve`; [`cli`] is the command line.
 
 pub mod api;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod crypto;

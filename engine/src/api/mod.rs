@@ -7,7 +7,9 @@
 //! - [`ingest`][]: `POST /api/v1/ingest/hl7`.
 //! - [`trace`][]: `/api/v1/trace/...`.
 //! - [`messages`][]: `/api/v1/messages...`.
+//! - [`audit`][]: `/api/v1/audit/completeness`.
 
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod health;
@@ -39,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/trace/units/{din}", get(trace::unit))
         .route("/api/v1/trace/patients/{patient_key}", get(trace::patient))
         .route("/api/v1/trace/donors/{donor_key}", get(trace::donor))
+        .route("/api/v1/audit/completeness", get(audit::completeness))
         .route("/api/v1/messages", get(messages::search))
         .route("/api/v1/messages/reprocess", post(messages::reprocess))
         .route("/api/v1/messages/{id}", get(messages::one))

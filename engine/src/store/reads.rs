@@ -158,3 +158,62 @@ fn event_from_row(r: &AnyRow) -> EventRow {
         product: r.text("product").unwrap_or_default(),
     }
 }
+
+/// What the completeness audit reads for one hospital and period: every
+/// event of every unit that had any event at the hospital in the period, the
+/// units themselves, and the blood groups of the hospital's patients.
+pub struct AuditRows {
+    pub units: Vec<UnitRow>,
+    pub events: Vec<EventRow>,
+    /// (patient key, ABO, RhD) of the hospital's patients with a known group.
+    pub patient_groups: Vec<(String, Option<String>, Option<String>)>,
+}
+
+impl Store {
+    pub async fn audit_rows(&self, hospital: &str, from_ms: i64, to_ms: i64) -> Result<AuditRows> {
+        let scope = "SELECT DISTINCT din, product FROM events \
+                     WHERE facility = $1 AND at_ms >= $2 AND at_ms < $3";
+        let events = sqlx::query(&format!(
+            "SELECT e.din, e.product, e.kind, e.at_ms, e.at_text, e.facility, e.patient_key, \
+             e.message_id, e.channel, e.detail FROM events e \
+             JOIN ({scope}) s ON e.din = s.din AND e.product = s.product \
+             ORDER BY e.din, e.product, e.at_ms, e.id"
+        ))
+        .bind(hospital)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(self.pool())
+        .await?;
+        let units = sqlx::query(&format!(
+            "SELECT u.din, u.product, u.modifiers, u.abo, u.rh, u.volume_ml, u.quantity, \
+             u.measure, u.expires, u.station, u.donor_key FROM units u \
+             JOIN ({scope}) s ON u.din = s.din AND u.product = s.product ORDER BY u.din, u.product"
+        ))
+        .bind(hospital)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(self.pool())
+        .await?;
+        let patients = sqlx::query(
+            "SELECT patient_key, abo, rh FROM patients WHERE facility = $1 \
+             AND (abo IS NOT NULL OR rh IS NOT NULL)",
+        )
+        .bind(hospital)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(AuditRows {
+            units: units.iter().map(unit_from_row).collect(),
+            events: events.iter().map(event_from_row).collect(),
+            patient_groups: patients
+                .iter()
+                .map(|r| {
+                    (
+                        r.text("patient_key").unwrap_or_default(),
+                        r.text("abo"),
+                        r.text("rh"),
+                    )
+                })
+                .collect(),
+        })
+    }
+}
