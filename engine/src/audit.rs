@@ -273,7 +273,11 @@ pub fn incompatibility(
     };
     let rh_ok = !matches!(
         (category, unit.rh.as_deref(), patient_rh),
-        (Category::WholeBlood | Category::RedCells, Some("+"), Some("-"))
+        (
+            Category::WholeBlood | Category::RedCells,
+            Some("+"),
+            Some("-")
+        )
     );
     if abo_ok && rh_ok {
         return None;

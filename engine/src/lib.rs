@@ -13,6 +13,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod documents;
 pub mod facilities;
 pub mod ingest;
 pub mod loadgen;

@@ -12,6 +12,10 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub details: Vec<(String, String)>,
+    /// The stored message that holds a refused payload, shown as
+    /// `error.receipt` so that the sender can look it up at
+    /// `GET /api/v1/messages/{id}`.
+    pub receipt: Option<i64>,
 }
 
 impl ApiError {
@@ -21,6 +25,7 @@ impl ApiError {
             code,
             message: message.into(),
             details: Vec::new(),
+            receipt: None,
         }
     }
 
@@ -35,7 +40,22 @@ impl ApiError {
             code: "bad-request",
             message: format!("{path}: {message}"),
             details: vec![(path.to_string(), message)],
+            receipt: None,
         }
+    }
+
+    /// 422: the payload can be read but breaks the rules; every problem is
+    /// a detail, so the sender can fix them all in one round.
+    pub fn unprocessable(message: impl Into<String>, details: Vec<(String, String)>) -> Self {
+        ApiError {
+            details,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+        }
+    }
+
+    pub fn with_receipt(mut self, message_id: i64) -> Self {
+        self.receipt = Some(message_id);
+        self
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -67,8 +87,11 @@ impl IntoResponse for ApiError {
             .iter()
             .map(|(path, message)| json!({"path": path, "message": message}))
             .collect();
-        let body =
+        let mut body =
             json!({"error": {"code": self.code, "message": self.message, "details": details}});
+        if let Some(receipt) = self.receipt {
+            body["error"]["receipt"] = json!(receipt);
+        }
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             response

@@ -5,12 +5,14 @@
 //! - [`auth`][]: bearer tokens and what each role may see.
 //! - [`health`][]: `/healthz`, `/readyz`.
 //! - [`ingest`][]: `POST /api/v1/ingest/hl7`.
+//! - [`documents`][]: `POST /api/v1/ingest/xml`, `POST /api/v1/ingest/json`.
 //! - [`trace`][]: `/api/v1/trace/...`.
 //! - [`messages`][]: `/api/v1/messages...`.
 //! - [`audit`][]: `/api/v1/audit/completeness`.
 
 pub mod audit;
 pub mod auth;
+pub mod documents;
 pub mod error;
 pub mod health;
 pub mod ingest;
@@ -38,6 +40,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/v1/ingest/hl7", post(ingest::hl7))
+        .route("/api/v1/ingest/xml", post(documents::xml))
+        .route("/api/v1/ingest/json", post(documents::json))
         .route("/api/v1/trace/units/{din}", get(trace::unit))
         .route("/api/v1/trace/patients/{patient_key}", get(trace::patient))
         .route("/api/v1/trace/donors/{donor_key}", get(trace::donor))

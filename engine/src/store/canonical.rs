@@ -1,17 +1,39 @@
 //! Applying normalized facts. Every write is keyed by the fact's natural key
-//! (patient: hospital + key; unit: DIN + product; event: its natural key), so
-//! that applying the same message twice (a redelivery, a replay) changes
-//! nothing the second time.
+//! (patient: hospital + key; unit: DIN + product; event: its natural key;
+//! stock report: facility + moment; donation: DIN), so that applying the same
+//! message twice (a redelivery, a replay) changes nothing the second time.
 
 use super::{now_ms, Store};
 use anyhow::Result;
 use hemobridge_canonical::{Normalized, Patient, UnitEvent};
+use hemobridge_document::{Donation, StockReport};
 use sqlx::{Any, Transaction};
+
+/// Everything one stored payload says, ready to apply. An HL7 message only
+/// has unit facts; a document can also carry stock reports and donations,
+/// which go to their own tables in the same transaction.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub normalized: Normalized,
+    pub stock: Vec<StockReport>,
+    /// Each donation with the station that reported it (the sending
+    /// facility: a `Donation` record does not name its station).
+    pub donations: Vec<(String, Donation)>,
+}
+
+impl From<Normalized> for Facts {
+    fn from(normalized: Normalized) -> Self {
+        Facts {
+            normalized,
+            ..Facts::default()
+        }
+    }
+}
 
 /// The outcome of processing one pending message.
 #[derive(Debug)]
 pub enum Outcome {
-    Applied(Normalized),
+    Applied(Facts),
     /// Could not be processed: parked with these reasons (JSON array).
     Failed(String),
 }
@@ -61,7 +83,9 @@ impl Store {
     ) -> Result<()> {
         let (status, errors) = match outcome {
             Outcome::Applied(facts) => {
-                self.write_facts(tx, id, channel, facts).await?;
+                self.write_facts(tx, id, channel, &facts.normalized).await?;
+                self.write_stock(tx, id, &facts.stock).await?;
+                self.write_donations(tx, id, &facts.donations).await?;
                 ("ok", None)
             }
             Outcome::Failed(errors) => ("error", Some(errors.as_str())),

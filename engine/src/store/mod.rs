@@ -8,13 +8,16 @@
 //!
 //! - [`messages`]: raw payloads, the duplicate check, the embedded queue.
 //! - [`canonical`]: applying normalized facts (patients, units, events).
+//! - [`stock`], [`donations`]: the document facts that are not unit events.
 //! - [`reads`]: what traces and the API read back.
 //! - [`admin`]: facilities and bearer tokens.
 
 pub mod admin;
 pub mod canonical;
+pub mod donations;
 pub mod messages;
 pub mod reads;
+pub mod stock;
 
 use crate::crypto::Vault;
 use anyhow::{Context, Result};
@@ -169,16 +172,30 @@ pub fn redact(url: &str) -> String {
 #[derive(Debug)]
 struct EmbeddedMigrations(Backend);
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../../migrations/sqlite/0001_foundation.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../../migrations/postgres/0001_foundation.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "documents",
+        include_str!("../../migrations/sqlite/0002_documents.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "documents",
+        include_str!("../../migrations/postgres/0002_documents.sql"),
+    ),
+];
 
 impl<'s> MigrationSource<'s> for EmbeddedMigrations {
     fn resolve(self) -> BoxFuture<'s, Result<Vec<Migration>, sqlx::error::BoxDynError>> {
