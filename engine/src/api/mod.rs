@@ -9,6 +9,7 @@
 //! - [`trace`][]: `/api/v1/trace/...`.
 //! - [`messages`][]: `/api/v1/messages...`.
 //! - [`audit`][]: `/api/v1/audit/completeness`.
+//! - [`query_audit`][]: the query audit log and its layer.
 
 pub mod audit;
 pub mod auth;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod health;
 pub mod ingest;
 pub mod messages;
+pub mod query_audit;
 pub mod trace;
 
 use crate::ingest::Ingest;
@@ -46,9 +48,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/trace/patients/{patient_key}", get(trace::patient))
         .route("/api/v1/trace/donors/{donor_key}", get(trace::donor))
         .route("/api/v1/audit/completeness", get(audit::completeness))
+        .route("/api/v1/audit/log", get(query_audit::log))
         .route("/api/v1/messages", get(messages::search))
         .route("/api/v1/messages/reprocess", post(messages::reprocess))
         .route("/api/v1/messages/{id}", get(messages::one))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            query_audit::record_queries,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024))
         .with_state(state)
 }

@@ -38,6 +38,9 @@ impl Role {
 pub struct Principal {
     pub role: Role,
     pub facility: Option<String>,
+    /// Who, for the query audit log: the first 12 hex digits of the token's
+    /// hash (never the token), or `bootstrap`.
+    pub token_id: String,
 }
 
 pub fn hash_token(token: &str) -> String {
@@ -130,6 +133,7 @@ impl Store {
             Some(Principal {
                 role: Role::parse(&r.text("role")?)?,
                 facility: r.text("facility"),
+                token_id: hash_token(token)[..12].to_string(),
             })
         }))
     }

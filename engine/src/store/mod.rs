@@ -16,6 +16,7 @@ pub mod admin;
 pub mod canonical;
 pub mod donations;
 pub mod messages;
+pub mod query_audit;
 pub mod reads;
 pub mod stock;
 
@@ -183,6 +184,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "documents",
         include_str!("../../migrations/sqlite/0002_documents.sql"),
     ),
+    (
+        4,
+        "query audit",
+        include_str!("../../migrations/sqlite/0004_query_audit.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -195,6 +201,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         "documents",
         include_str!("../../migrations/postgres/0002_documents.sql"),
     ),
+    (
+        4,
+        "query audit",
+        include_str!("../../migrations/postgres/0004_query_audit.sql"),
+    ),
 ];
 
 impl<'s> MigrationSource<'s> for EmbeddedMigrations {
@@ -203,6 +214,8 @@ impl<'s> MigrationSource<'s> for EmbeddedMigrations {
             Backend::Sqlite => SQLITE_MIGRATIONS,
             Backend::Postgres => POSTGRES_MIGRATIONS,
         };
+        let mut list = list.to_vec();
+        list.sort_by_key(|(version, _, _)| *version);
         let migrations = list
             .iter()
             .map(|(version, description, sql)| {
