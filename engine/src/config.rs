@@ -27,6 +27,9 @@ pub struct FileConfig {
     pub fhir_url: Option<String>,
     pub key_file: Option<PathBuf>,
     pub log_format: Option<String>,
+    /// A shipped waiver rule id (`jiangsu-2025`, the default) or the path
+    /// of a rule file.
+    pub waiver_rule: Option<String>,
     #[serde(default)]
     pub mllp: MllpFileConfig,
 }
@@ -61,6 +64,8 @@ pub struct Settings {
     pub mllp_idle_timeout: Duration,
     pub mllp_read_timeout: Duration,
     pub default_charset: hemobridge_hl7::Charset,
+    /// The direct-waiver rule decisions apply (`waiver_rule`).
+    pub waiver_rule: hemobridge_waivers::Rule,
 }
 
 impl Settings {
@@ -118,7 +123,13 @@ impl Settings {
                 None => Ok(file_value.unwrap_or(default)),
             }
         };
+        let waiver_rule = load_waiver_rule(
+            &env("HEMOBRIDGE_WAIVER_RULE")
+                .or(file.waiver_rule)
+                .unwrap_or_else(|| hemobridge_waivers::DEFAULT_RULE_ID.into()),
+        )?;
         Ok(Settings {
+            waiver_rule,
             database_url,
             amqp_url: env("HEMOBRIDGE_AMQP_URL").or(file.amqp_url),
             mllp_addr: env("HEMOBRIDGE_MLLP_ADDR")
@@ -158,6 +169,25 @@ impl Settings {
             data_dir,
         })
     }
+}
+
+/// `waiver_rule`: a shipped rule id, or else the path of a rule file.
+fn load_waiver_rule(value: &str) -> Result<hemobridge_waivers::Rule> {
+    use hemobridge_waivers::{Rule, SHIPPED};
+    if SHIPPED.iter().any(|s| s.id == value) {
+        return Rule::shipped(value).map_err(|e| anyhow::anyhow!("waiver_rule: {e}"));
+    }
+    let path = Path::new(value);
+    if !path.exists() {
+        let ids: Vec<&str> = SHIPPED.iter().map(|s| s.id).collect();
+        bail!(
+            "waiver_rule: {value:?} is neither a shipped rule ({}) nor a rule file",
+            ids.join(", ")
+        );
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("waiver_rule: cannot read {}", path.display()))?;
+    Rule::from_toml(&text).map_err(|e| anyhow::anyhow!("waiver_rule: {}: {e}", path.display()))
 }
 
 /// Parses a config file; the error names the offending key.
@@ -225,5 +255,14 @@ mod tests {
         let file: FileConfig = toml::from_str("timezone = \"Mars/Olympus\"").unwrap();
         let err = Settings::resolve(file, |_| None).unwrap_err().to_string();
         assert!(err.starts_with("timezone"), "{err}");
+    }
+
+    #[test]
+    fn waiver_rule_is_loaded_or_named() {
+        let s = Settings::resolve(FileConfig::default(), |_| None).unwrap();
+        assert_eq!(s.waiver_rule.id, "jiangsu-2025");
+        let file: FileConfig = toml::from_str("waiver_rule = \"no-such-rule\"").unwrap();
+        let err = Settings::resolve(file, |_| None).unwrap_err().to_string();
+        assert!(err.starts_with("waiver_rule"), "{err}");
     }
 }

@@ -114,6 +114,7 @@ pub async fn start(settings: &Settings) -> Result<Running> {
         ingest,
         wake,
         bootstrap_token: settings.bootstrap_token.clone(),
+        waiver_rule: Arc::new(settings.waiver_rule.clone()),
     });
     let mut rx = shutdown_rx.clone();
     tasks.push(tokio::spawn(async move {

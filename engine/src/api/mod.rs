@@ -9,6 +9,7 @@
 //! - [`trace`][]: `/api/v1/trace/...`.
 //! - [`messages`][]: `/api/v1/messages...`.
 //! - [`audit`][]: `/api/v1/audit/completeness`.
+//! - [`waivers`][]: `/api/v1/waivers...` (direct-waiver claims).
 //! - [`query_audit`][]: the query audit log and its layer.
 
 pub mod audit;
@@ -20,6 +21,7 @@ pub mod ingest;
 pub mod messages;
 pub mod query_audit;
 pub mod trace;
+pub mod waivers;
 
 use crate::ingest::Ingest;
 use crate::store::Store;
@@ -35,6 +37,8 @@ pub struct AppState {
     pub ingest: Arc<Ingest>,
     pub wake: Arc<Notify>,
     pub bootstrap_token: Option<String>,
+    /// The direct-waiver rule in force (`waiver_rule`).
+    pub waiver_rule: Arc<hemobridge_waivers::Rule>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -52,6 +56,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/messages", get(messages::search))
         .route("/api/v1/messages/reprocess", post(messages::reprocess))
         .route("/api/v1/messages/{id}", get(messages::one))
+        .route("/api/v1/waivers", post(waivers::claim))
+        .route("/api/v1/waivers/{claim_id}", get(waivers::one))
+        .route("/api/v1/waivers/{claim_id}/cancel", post(waivers::cancel))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             query_audit::record_queries,

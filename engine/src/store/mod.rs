@@ -19,6 +19,7 @@ pub mod messages;
 pub mod query_audit;
 pub mod reads;
 pub mod stock;
+pub mod waivers;
 
 use crate::crypto::Vault;
 use anyhow::{Context, Result};
@@ -185,6 +186,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0002_documents.sql"),
     ),
     (
+        3,
+        "waivers",
+        include_str!("../../migrations/sqlite/0003_waivers.sql"),
+    ),
+    (
         4,
         "query audit",
         include_str!("../../migrations/sqlite/0004_query_audit.sql"),
@@ -200,6 +206,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "documents",
         include_str!("../../migrations/postgres/0002_documents.sql"),
+    ),
+    (
+        3,
+        "waivers",
+        include_str!("../../migrations/postgres/0003_waivers.sql"),
     ),
     (
         4,
