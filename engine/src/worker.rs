@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
-const BATCH: i64 = 256;
+const BATCH: i64 = 64;
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
 pub struct Worker {

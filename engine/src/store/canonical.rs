@@ -42,6 +42,7 @@ impl Store {
     /// Applies each message's facts and marks it processed, all in one
     /// transaction (one sync for the batch).
     pub async fn apply_batch(&self, batch: &[(i64, String, Outcome)]) -> Result<()> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         for (id, channel, outcome) in batch {
             self.apply_in(&mut tx, *id, channel, outcome).await?;
@@ -53,6 +54,7 @@ impl Store {
     /// The same for one message (the fallback when a batch fails, so that
     /// one bad message cannot hold back the others).
     pub async fn apply_one(&self, id: i64, channel: &str, outcome: &Outcome) -> Result<()> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         self.apply_in(&mut tx, id, channel, outcome).await?;
         tx.commit().await?;
@@ -62,6 +64,7 @@ impl Store {
     /// Parks a message whose processing failed for a reason outside the
     /// message (e.g. a constraint the store enforces).
     pub async fn park(&self, id: i64, errors_json: &str) -> Result<()> {
+        let _turn = self.write_turn().await;
         sqlx::query(
             "UPDATE messages SET status = 'error', errors = $1, processed_at = $2, \
              attempts = attempts + 1 WHERE id = $3",

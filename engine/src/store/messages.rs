@@ -132,6 +132,7 @@ impl Store {
     /// one sync for many messages, each caller still waits for the commit
     /// that holds its own message).
     pub async fn insert_received(&self, batch: &[NewMessage]) -> Result<Vec<Receipt>> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         let mut receipts = Vec::with_capacity(batch.len());
         let received_at = now_ms();
@@ -158,6 +159,7 @@ impl Store {
     /// Puts stored messages back on the queue (replay / reprocess).
     pub async fn requeue(&self, ids: &[i64]) -> Result<u64> {
         let mut n = 0;
+        let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         for id in ids {
             n += sqlx::query(

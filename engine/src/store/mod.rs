@@ -41,6 +41,10 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     vault: Vault,
+    /// SQLite allows one writer at a time. Writers in this process queue
+    /// here (FIFO) instead of meeting in SQLite's busy handler, whose
+    /// sleeping back-off (up to 100 ms a try) would show as ACK latency.
+    sqlite_writes: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Milliseconds since the epoch, the store's time column type.
@@ -92,6 +96,7 @@ impl Store {
             pool,
             backend,
             vault,
+            sqlite_writes: Default::default(),
         })
     }
 
@@ -105,6 +110,15 @@ impl Store {
 
     pub fn vault(&self) -> &Vault {
         &self.vault
+    }
+
+    /// Held across a write transaction: on SQLite, the in-process writers'
+    /// queue; on PostgreSQL, nothing (it locks rows, not the database).
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(self.sqlite_writes.clone().lock_owned().await),
+            Backend::Postgres => None,
+        }
     }
 
     pub async fn migrate(&self) -> Result<()> {

@@ -188,6 +188,7 @@ impl Store {
         req: &WaiverRequest,
         render: &(dyn Fn(&Decision) -> Value + Sync),
     ) -> sqlx::Result<StoredWaiver> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         lock_donor(&mut tx, &req.donor_id_mac).await?;
         if let Some(found) = stored(&mut tx, &req.hospital, &req.claim_id).await? {
@@ -301,6 +302,7 @@ impl Store {
         claim_id: &str,
         donor_id_mac: &str,
     ) -> sqlx::Result<Option<StoredWaiver>> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         lock_donor(&mut tx, donor_id_mac).await?;
         sqlx::query(
