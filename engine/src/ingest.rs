@@ -43,6 +43,8 @@ struct Verdict {
     /// Original-mode code (AA / AE / AR); enhanced mode derives CA / CE / CR.
     code: AckCode,
     issues: Vec<Issue>,
+    /// The canonical facts of an accepted message, for the worker.
+    facts: Option<hemobridge_canonical::Normalized>,
 }
 
 impl Ingest {
@@ -66,7 +68,7 @@ impl Ingest {
     pub async fn hl7(&self, raw: Vec<u8>, channel: &'static str) -> Reply {
         let cfg = &self.normalizer.hl7;
         let decoded = hemobridge_hl7::decode(&raw, cfg);
-        let (header, verdict) = match &decoded {
+        let (header, mut verdict) = match &decoded {
             Ok(d) => (Some(d.header.clone()), self.judge(d).await),
             Err(e) => (
                 hemobridge_hl7::header_lossy(&raw, cfg),
@@ -74,12 +76,14 @@ impl Ingest {
                     status: Status::Error,
                     code: AckCode::AE,
                     issues: vec![e.to_issue()],
+                    facts: None,
                 },
             ),
         };
         let header = header.unwrap_or_else(|| unknown_header(&raw));
         let now = self.now();
         let acks = self.acks_for(&header, &verdict, now);
+        let facts = verdict.facts.take();
         let message = NewMessage {
             channel,
             format: "hl7",
@@ -96,6 +100,9 @@ impl Ingest {
         match self.writer.store(message).await {
             Ok(receipt) => {
                 if verdict.status == Status::Pending && receipt.duplicate_of.is_none() {
+                    if let Some(facts) = facts {
+                        self.normalizer.handoff.put(receipt.id, facts);
+                    }
                     self.wake.notify_one();
                 }
                 let acks = match receipt.duplicate_of {
@@ -126,6 +133,7 @@ impl Ingest {
                     status: Status::Error,
                     code: AckCode::AE,
                     issues: vec![issue],
+                    facts: None,
                 };
                 let acks = self.acks_for(&header, &verdict, now);
                 Reply {
@@ -161,6 +169,7 @@ impl Ingest {
                         message: "the engine cannot check the sending facility now; resend later"
                             .into(),
                     }],
+                    facts: None,
                 };
             }
         };
@@ -180,23 +189,27 @@ impl Ingest {
                         header.sending_facility
                     ),
                 }],
+                facts: None,
             };
         }
         match hemobridge_hl7::map_message(decoded, &self.normalizer.hl7) {
-            Mapping::Mapped(_) => Verdict {
+            Mapping::Mapped(facts) => Verdict {
                 status: Status::Pending,
                 code: AckCode::AA,
                 issues: vec![],
+                facts: Some(facts),
             },
             Mapping::Invalid(issues) => Verdict {
                 status: Status::Error,
                 code: AckCode::AE,
                 issues,
+                facts: None,
             },
             Mapping::Unsupported(issue) => Verdict {
                 status: Status::Rejected,
                 code: AckCode::AR,
                 issues: vec![issue],
+                facts: None,
             },
         }
     }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod crypto;
 pub mod documents;
 pub mod facilities;
+pub mod handoff;
 pub mod ingest;
 pub mod loadgen;
 pub mod mllp;

@@ -13,6 +13,8 @@ pub struct Normalizer {
     /// The hospital document's reader; same zone and product table as HL7,
     /// so that a fact reads the same whichever way it came.
     pub document: DocumentConfig,
+    /// Facts the HL7 door already computed, by message id.
+    pub handoff: crate::handoff::Handoff,
 }
 
 impl Normalizer {
@@ -21,12 +23,25 @@ impl Normalizer {
             zone: hl7.zone,
             products: hl7.products.clone(),
         };
-        Normalizer { hl7, document }
+        Normalizer {
+            hl7,
+            document,
+            handoff: Default::default(),
+        }
     }
 
     /// Reads a stored payload of the given format. Errors are a JSON array
     /// for the message browser: `{code, message, location}` for HL7,
     /// `{path, message}` for documents.
+    /// A pending message's facts: those the door handed over, or else read
+    /// from the stored bytes.
+    pub fn normalize_pending(&self, id: i64, raw: &[u8], format: &str) -> Result<Facts, String> {
+        match self.handoff.take(id) {
+            Some(facts) => Ok(Facts::from(facts)),
+            None => self.normalize_stored(raw, format),
+        }
+    }
+
     pub fn normalize_stored(&self, raw: &[u8], format: &str) -> Result<Facts, String> {
         match format {
             "hl7" => self.hl7_message(raw).map(Facts::from),

@@ -55,7 +55,7 @@ impl Worker {
         let outcomes: Vec<(i64, String, Outcome)> = pending
             .iter()
             .map(|m| {
-                let outcome = match self.normalizer.normalize_stored(&m.raw, &m.format) {
+                let outcome = match self.normalizer.normalize_pending(m.id, &m.raw, &m.format) {
                     Ok(facts) => Outcome::Applied(facts),
                     Err(errors) => Outcome::Failed(errors),
                 };
