@@ -6,7 +6,7 @@ use crate::mapping::Context;
 use crate::reader::{Segment, SegmentRead};
 use crate::tables::DispenseStatus;
 use crate::units::{Amounts, UnitList};
-use crate::{pid, screen, ErrorCode, Issue, Severity};
+use crate::{pid, screen, ErrorCode, Issue};
 use hemobridge_canonical::{BloodUnit, EventKind, Normalized, ReactionCategory, UnitEvent};
 
 /// The segments this mapper reads.
@@ -116,18 +116,7 @@ impl Dispense<'_> {
         unit.rh = group.and_then(|g| g.rh);
         unit.expires = expires;
         if let Err(mismatch) = amounts.apply(&mut unit) {
-            issues.push(
-                bpx.issue(
-                    ErrorCode::DataType,
-                    16,
-                    format!(
-                        "BPX-16 unit {} does not fit the product's measure ({}); amount not kept",
-                        mismatch.sent.as_str(),
-                        mismatch.product.as_str()
-                    ),
-                )
-                .severity(Severity::Warning),
-            );
+            issues.push(mismatch.warning(bpx, 16));
         }
         let key = unit.key();
         units.add(unit);

@@ -9,7 +9,7 @@ use crate::mapping::Context;
 use crate::reader::{Segment, SegmentRead};
 use crate::tables::TransfusionStatus;
 use crate::units::{Amounts, UnitList};
-use crate::{bps::UNSPECIFIED_REACTION, pid, screen, ErrorCode, Issue, Severity};
+use crate::{bps::UNSPECIFIED_REACTION, pid, screen, ErrorCode, Issue};
 use hemobridge_canonical::{BloodUnit, EventKind, Normalized, ReactionCategory, UnitEvent};
 
 /// The segments this mapper reads.
@@ -109,18 +109,7 @@ fn read<'t>(
     unit.abo = group.and_then(|g| g.abo);
     unit.rh = group.and_then(|g| g.rh);
     if let Err(mismatch) = amounts.apply(&mut unit) {
-        issues.push(
-            btx.issue(
-                ErrorCode::DataType,
-                10,
-                format!(
-                    "BTX-10 unit {} does not fit the product's measure ({}); amount not kept",
-                    mismatch.sent.as_str(),
-                    mismatch.product.as_str()
-                ),
-            )
-            .severity(Severity::Warning),
-        );
+        issues.push(mismatch.warning(btx, 10));
     }
     let key = unit.key();
     units.add(unit);

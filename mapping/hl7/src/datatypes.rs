@@ -138,27 +138,14 @@ pub(crate) fn blood_group(
     n: usize,
     issues: &mut Vec<Issue>,
 ) -> Option<BloodGroup> {
-    let field = segment.field(n);
-    let (code, text) = (field.component(1), field.component(2));
-    if code.is_empty() && text.is_empty() {
-        return None;
-    }
-    let found = [&code, &text]
-        .into_iter()
-        .filter(|v| !v.is_empty())
-        .find_map(|v| BloodGroup::parse(v));
-    if found.is_none() {
-        issues.push(segment.issue(
-            ErrorCode::TableValueNotFound,
-            n,
-            format!(
-                "{}-{n} blood group {} is not an ABO/RhD group",
-                segment.name,
-                quoted_pair(&code, &text)
-            ),
-        ));
-    }
-    found
+    coded(
+        segment,
+        n,
+        issues,
+        BloodGroup::parse,
+        "blood group",
+        "is not an ABO/RhD group",
+    )
 }
 
 /// A non-negative number (NM).
@@ -182,6 +169,27 @@ pub(crate) fn number(segment: &Segment, n: usize, issues: &mut Vec<Issue>) -> Op
 
 /// Units of measure (CE): `mL`, `U`/`单位`/`袋`, `dose`/`治疗量`.
 pub(crate) fn measure(segment: &Segment, n: usize, issues: &mut Vec<Issue>) -> Option<Measure> {
+    coded(
+        segment,
+        n,
+        issues,
+        Measure::parse,
+        "unit",
+        "is not mL, U or dose",
+    )
+}
+
+/// A coded field (CE/CNE/CWE) read by its code, else its text. Empty is
+/// `None`; present but unreadable is a table-value error (103) that quotes
+/// the value (codes and product words, never personal data).
+fn coded<T>(
+    segment: &Segment,
+    n: usize,
+    issues: &mut Vec<Issue>,
+    parse: impl Fn(&str) -> Option<T>,
+    what: &str,
+    problem: &str,
+) -> Option<T> {
     let field = segment.field(n);
     let (code, text) = (field.component(1), field.component(2));
     if code.is_empty() && text.is_empty() {
@@ -190,13 +198,13 @@ pub(crate) fn measure(segment: &Segment, n: usize, issues: &mut Vec<Issue>) -> O
     let found = [&code, &text]
         .into_iter()
         .filter(|v| !v.is_empty())
-        .find_map(|v| Measure::parse(v));
+        .find_map(|v| parse(v));
     if found.is_none() {
         issues.push(segment.issue(
             ErrorCode::TableValueNotFound,
             n,
             format!(
-                "{}-{n} unit {} is not mL, U or dose",
+                "{}-{n} {what} {} {problem}",
                 segment.name,
                 quoted_pair(&code, &text)
             ),

@@ -3,6 +3,8 @@
 //! often describe the same unit at successive steps; they merge into one
 //! unit, later segments refining earlier ones.
 
+use crate::reader::Segment;
+use crate::{ErrorCode, Issue, Severity};
 use hemobridge_canonical::{BloodUnit, Measure};
 
 /// The amount fields of BPX (14, 15, 16) and BTX (8, 9, 10).
@@ -21,6 +23,24 @@ pub(crate) struct Amounts {
 pub(crate) struct MeasureMismatch {
     pub sent: Measure,
     pub product: Measure,
+}
+
+impl MeasureMismatch {
+    /// The warning for the units field `n` of `segment` (BPX-16, BTX-10).
+    pub(crate) fn warning(&self, segment: &Segment, n: usize) -> Issue {
+        segment
+            .issue(
+                ErrorCode::DataType,
+                n,
+                format!(
+                    "{}-{n} unit {} does not fit the product's measure ({}); amount not kept",
+                    segment.name,
+                    self.sent.as_str(),
+                    self.product.as_str()
+                ),
+            )
+            .severity(Severity::Warning)
+    }
 }
 
 impl Amounts {
