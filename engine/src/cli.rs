@@ -80,10 +80,30 @@ pub enum Command {
         #[arg(long, default_value = "LOADGEN")]
         facility: String,
     },
+    /// Reports (daily submissions).
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Configuration files.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Record and queue submissions for the outbound routes now.
+    Submit {
+        #[command(subcommand)]
+        command: crate::outbox::cli::SubmitCommand,
+    },
+    /// The outbound queue: list items, retry dead ones.
+    Outbox {
+        #[command(subcommand)]
+        command: crate::outbox::cli::OutboxCommand,
+    },
+    /// Vendor dialect profiles (`hospital-connectors/`, docs/connectors.md).
+    Connector {
+        #[command(subcommand)]
+        command: ConnectorCommand,
     },
 }
 
@@ -127,6 +147,35 @@ pub enum TraceCommand {
         donation_id: String,
         #[arg(long)]
         product: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// Print a hospital's daily submission (latest version; recorded first
+    /// if none exists).
+    Daily {
+        #[arg(long)]
+        hospital: String,
+        /// YYYY-MM-DD, a local day in HEMOBRIDGE_TIMEZONE.
+        #[arg(long)]
+        date: String,
+        #[arg(long, default_value = "json")]
+        format: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ConnectorCommand {
+    /// Convert FILE with PROFILE and read the result as a hospital
+    /// document: prints the JSON document, or every row error (Chinese,
+    /// then English) and exits 1. Needs no database.
+    Check {
+        profile: PathBuf,
+        file: PathBuf,
+        /// The facility the document is converted for.
+        #[arg(long, default_value = "H0000000")]
+        facility: String,
     },
 }
 
@@ -282,7 +331,61 @@ pub async fn run(cli: Cli) -> Result<i32> {
             rate,
             facility,
         } => crate::loadgen::run(&addr, connections, messages, rate, &facility).await,
+        Command::Report {
+            command:
+                ReportCommand::Daily {
+                    hospital,
+                    date,
+                    format,
+                },
+        } => crate::daily::report::report_daily(&settings, &hospital, &date, &format).await,
+        Command::Submit { command } => crate::outbox::cli::run_submit(&settings, command).await,
+        Command::Outbox { command } => crate::outbox::cli::run_outbox(&settings, command).await,
         Command::Config { .. } => unreachable!("handled above"),
+        Command::Connector {
+            command:
+                ConnectorCommand::Check {
+                    profile,
+                    file,
+                    facility,
+                },
+        } => connector_check(&settings, &profile, &file, &facility),
+    }
+}
+
+/// `hemobridge connector check`: a profile against a file, with the
+/// document reader of this configuration (time zone), as an upload would.
+fn connector_check(
+    settings: &Settings,
+    profile: &std::path::Path,
+    file: &std::path::Path,
+    facility: &str,
+) -> Result<i32> {
+    let text = std::fs::read_to_string(profile)
+        .with_context(|| format!("cannot read {}", profile.display()))?;
+    let profile = hemobridge_dialect::Profile::from_toml(&text)?;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let cfg = hemobridge_document::Config {
+        zone: settings.timezone,
+        ..Default::default()
+    };
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+    // Written through a locked handle so that `| head` ends the command
+    // with an error instead of a panic.
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match profile.to_document(&bytes, name.as_deref(), facility, &cfg) {
+        Ok((_, converted)) => {
+            serde_json::to_writer_pretty(&mut out, &converted.document)?;
+            writeln!(out)?;
+            Ok(0)
+        }
+        Err(e) => {
+            for row in &e.rows {
+                writeln!(out, "{}\t{}", row.message_zh, row.message_en)?;
+            }
+            Ok(1)
+        }
     }
 }
 

@@ -30,8 +30,18 @@ pub struct FileConfig {
     /// A shipped waiver rule id (`jiangsu-2025`, the default) or the path
     /// of a rule file.
     pub waiver_rule: Option<String>,
+    /// `HH:MM` local time on the next day by which a day's data is due
+    /// (daily submissions; default `02:00`).
+    pub daily_cutoff: Option<String>,
+    /// The portal's session cookie without `Secure`, for a plain-HTTP
+    /// intranet address (browsers keep Secure cookies only over https and
+    /// on localhost).
+    pub portal_insecure_cookies: Option<bool>,
     #[serde(default)]
     pub mllp: MllpFileConfig,
+    /// Outbound delivery: retries, timeout, route credentials.
+    #[serde(default)]
+    pub outbox: crate::outbox::OutboxFileConfig,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,6 +76,12 @@ pub struct Settings {
     pub default_charset: hemobridge_hl7::Charset,
     /// The direct-waiver rule decisions apply (`waiver_rule`).
     pub waiver_rule: hemobridge_waivers::Rule,
+    /// Outbound delivery (`[outbox]`, `docs/delivery.md`).
+    pub outbox: crate::outbox::OutboxSettings,
+    /// The daily submissions' cut-off, local time on the next day.
+    pub daily_cutoff: chrono::NaiveTime,
+    /// `portal_insecure_cookies` (default false).
+    pub portal_insecure_cookies: bool,
 }
 
 impl Settings {
@@ -128,8 +144,24 @@ impl Settings {
                 .or(file.waiver_rule)
                 .unwrap_or_else(|| hemobridge_waivers::DEFAULT_RULE_ID.into()),
         )?;
+        let portal_insecure_cookies = match env("HEMOBRIDGE_PORTAL_INSECURE_COOKIES").as_deref() {
+            None => file.portal_insecure_cookies.unwrap_or(false),
+            Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(other) => {
+                bail!("HEMOBRIDGE_PORTAL_INSECURE_COOKIES: expected true or false, got {other:?}")
+            }
+        };
+        let daily_cutoff = match env("HEMOBRIDGE_DAILY_CUTOFF").or(file.daily_cutoff) {
+            Some(text) => crate::daily::late::parse_cutoff(&text)
+                .map_err(|e| anyhow::anyhow!("daily_cutoff: {e}"))?,
+            None => crate::daily::default_cutoff(),
+        };
         Ok(Settings {
+            outbox: crate::outbox::OutboxSettings::resolve(file.outbox, &env)?,
             waiver_rule,
+            daily_cutoff,
+            portal_insecure_cookies,
             database_url,
             amqp_url: env("HEMOBRIDGE_AMQP_URL").or(file.amqp_url),
             mllp_addr: env("HEMOBRIDGE_MLLP_ADDR")
@@ -264,5 +296,19 @@ mod tests {
         let file: FileConfig = toml::from_str("waiver_rule = \"no-such-rule\"").unwrap();
         let err = Settings::resolve(file, |_| None).unwrap_err().to_string();
         assert!(err.starts_with("waiver_rule"), "{err}");
+    }
+
+    #[test]
+    fn daily_cutoff_defaults_to_two_and_is_checked() {
+        let s = Settings::resolve(FileConfig::default(), |_| None).unwrap();
+        assert_eq!(s.daily_cutoff.to_string(), "02:00:00");
+        let s = Settings::resolve(FileConfig::default(), |name| {
+            (name == "HEMOBRIDGE_DAILY_CUTOFF").then(|| "03:30".to_string())
+        })
+        .unwrap();
+        assert_eq!(s.daily_cutoff.to_string(), "03:30:00");
+        let file: FileConfig = toml::from_str("daily_cutoff = \"26:00\"").unwrap();
+        let err = Settings::resolve(file, |_| None).unwrap_err().to_string();
+        assert!(err.starts_with("daily_cutoff"), "{err}");
     }
 }

@@ -24,6 +24,10 @@ pub struct Running {
     pub mllp_addr: SocketAddr,
     pub http_addr: SocketAddr,
     pub store: Store,
+    /// Outbound routes (and their delivery counters).
+    pub routes: crate::routing::Routes,
+    /// The daily cut-off, amendment and stock rounds (callable by hand).
+    pub scheduler: crate::routing::scheduler::Scheduler,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -76,6 +80,21 @@ pub async fn start(settings: &Settings) -> Result<Running> {
     };
     tasks.push(tokio::spawn(worker.run(shutdown_rx.clone())));
 
+    // Outbound delivery: one task per configured route; the scheduler's
+    // rounds only when some route is on (they exist to feed the routes).
+    let routes = crate::routing::Routes::from_settings(settings)?;
+    routes.install_waiver_routing(&store);
+    tasks.extend(routes.spawn_deliveries(&store, &shutdown_rx));
+    let scheduler = crate::routing::scheduler::Scheduler {
+        store: store.clone(),
+        routes: routes.clone(),
+        zone: settings.timezone,
+        cutoff: settings.daily_cutoff,
+    };
+    if settings.outbox.schedule && !routes.names().is_empty() {
+        tasks.extend(scheduler.clone().spawn(&shutdown_rx));
+    }
+
     let mllp_listener = TcpListener::bind(&settings.mllp_addr)
         .await
         .with_context(|| format!("cannot listen for MLLP on {}", settings.mllp_addr))?;
@@ -115,6 +134,12 @@ pub async fn start(settings: &Settings) -> Result<Running> {
         wake,
         bootstrap_token: settings.bootstrap_token.clone(),
         waiver_rule: Arc::new(settings.waiver_rule.clone()),
+        daily_cutoff: settings.daily_cutoff,
+        outbox_stats: routes.stats(),
+        portal: crate::portal::PortalSettings {
+            secure_cookies: !settings.portal_insecure_cookies,
+            ..Default::default()
+        },
     });
     let mut rx = shutdown_rx.clone();
     tasks.push(tokio::spawn(async move {
@@ -133,6 +158,8 @@ pub async fn start(settings: &Settings) -> Result<Running> {
         mllp_addr,
         http_addr,
         store,
+        routes,
+        scheduler,
         shutdown,
         tasks,
     })

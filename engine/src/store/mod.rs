@@ -14,8 +14,10 @@
 
 pub mod admin;
 pub mod canonical;
+pub mod daily;
 pub mod donations;
 pub mod messages;
+pub mod outbox;
 pub mod query_audit;
 pub mod reads;
 pub mod stock;
@@ -45,6 +47,8 @@ pub struct Store {
     /// here (FIFO) instead of meeting in SQLite's busy handler, whose
     /// sleeping back-off (up to 100 ms a try) would show as ACK latency.
     sqlite_writes: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// The delivery side's hooks (waiver routing, route wake-ups).
+    outbox_hooks: outbox::OutboxHooks,
 }
 
 /// Milliseconds since the epoch, the store's time column type.
@@ -97,6 +101,7 @@ impl Store {
             backend,
             vault,
             sqlite_writes: Default::default(),
+            outbox_hooks: Default::default(),
         })
     }
 
@@ -209,6 +214,21 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "query audit",
         include_str!("../../migrations/sqlite/0004_query_audit.sql"),
     ),
+    (
+        5,
+        "daily",
+        include_str!("../../migrations/sqlite/0005_daily.sql"),
+    ),
+    (
+        6,
+        "outbox",
+        include_str!("../../migrations/sqlite/0006_outbox.sql"),
+    ),
+    (
+        7,
+        "portal",
+        include_str!("../../migrations/sqlite/0007_portal.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -230,6 +250,21 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "query audit",
         include_str!("../../migrations/postgres/0004_query_audit.sql"),
+    ),
+    (
+        5,
+        "daily",
+        include_str!("../../migrations/postgres/0005_daily.sql"),
+    ),
+    (
+        6,
+        "outbox",
+        include_str!("../../migrations/postgres/0006_outbox.sql"),
+    ),
+    (
+        7,
+        "portal",
+        include_str!("../../migrations/postgres/0007_portal.sql"),
     ),
 ];
 

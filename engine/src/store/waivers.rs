@@ -236,7 +236,20 @@ impl Store {
             tx.commit().await?;
             return found.ok_or(sqlx::Error::RowNotFound);
         }
+        // The provincial waiver-claim message, committed with the decision.
+        let outbound = self
+            .outbox_hooks()
+            .waiver_items(&super::outbox::WaiverEvent::Decided {
+                request: req,
+                answer: &answer,
+            });
+        for item in &outbound {
+            super::outbox::enqueue_in(&mut tx, item, now_ms()).await?;
+        }
         tx.commit().await?;
+        for item in &outbound {
+            self.outbox_hooks().wake(&item.route);
+        }
         Ok(StoredWaiver {
             answer,
             status: "granted".into(),
@@ -305,17 +318,37 @@ impl Store {
         let _turn = self.write_turn().await;
         let mut tx = self.pool().begin().await?;
         lock_donor(&mut tx, donor_id_mac).await?;
-        sqlx::query(
+        let cancelled_at = now_ms();
+        let changed = sqlx::query(
             "UPDATE waiver_claims SET status = 'cancelled', cancelled_at = $3 \
              WHERE hospital = $1 AND claim_id = $2 AND status = 'granted'",
         )
         .bind(hospital)
         .bind(claim_id)
-        .bind(now_ms())
+        .bind(cancelled_at)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        // The provincial waiver-cancel message, only for the cancellation
+        // that changed the claim, committed with it.
+        let outbound = if changed > 0 {
+            self.outbox_hooks()
+                .waiver_items(&super::outbox::WaiverEvent::Cancelled {
+                    hospital,
+                    claim_id,
+                    at_ms: cancelled_at,
+                })
+        } else {
+            Vec::new()
+        };
+        for item in &outbound {
+            super::outbox::enqueue_in(&mut tx, item, cancelled_at).await?;
+        }
         let found = stored(&mut tx, hospital, claim_id).await?;
         tx.commit().await?;
+        for item in &outbound {
+            self.outbox_hooks().wake(&item.route);
+        }
         Ok(found)
     }
 }
