@@ -70,9 +70,9 @@ async fn a_hospital_user_works_through_the_portal_in_chromium() {
             .await
             .unwrap();
         let shots = match std::env::var("HEMOBRIDGE_SCREENSHOTS") {
-            Ok(published) if db.label == "sqlite" => {
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(published)
-            }
+            Ok(published) if db.label == "sqlite" => Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(published),
             _ => dir.path().join(db.label).join("shots"),
         };
         let base = format!("http://{}", running.http_addr);
