@@ -314,6 +314,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
                     &settings,
                 ))),
                 wake: Arc::new(tokio::sync::Notify::new()),
+                metrics: Default::default(),
             };
             let processed = worker.drain_all().await?;
             let counts = store.count_by_status().await?;

@@ -18,6 +18,8 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub amqp_url: Option<String>,
+    /// Prefix of the RabbitMQ exchange and queue names (default `hemobridge`).
+    pub amqp_queue_prefix: Option<String>,
     pub mllp_addr: Option<String>,
     pub http_addr: Option<String>,
     pub bootstrap_token: Option<String>,
@@ -60,6 +62,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub amqp_url: Option<String>,
+    /// Prefix of the RabbitMQ exchange and queue names (`amqp_queue_prefix`).
+    pub amqp_queue_prefix: String,
     pub mllp_addr: String,
     pub http_addr: String,
     pub bootstrap_token: Option<String>,
@@ -163,7 +167,26 @@ impl Settings {
             daily_cutoff,
             portal_insecure_cookies,
             database_url,
-            amqp_url: env("HEMOBRIDGE_AMQP_URL").or(file.amqp_url),
+            amqp_url: match env("HEMOBRIDGE_AMQP_URL").or(file.amqp_url) {
+                Some(url) if !url.starts_with("amqp://") => {
+                    bail!("amqp_url: expected amqp://… (TLS to the broker is not built in)")
+                }
+                url => url,
+            },
+            amqp_queue_prefix: match env("HEMOBRIDGE_AMQP_QUEUE_PREFIX").or(file.amqp_queue_prefix)
+            {
+                None => "hemobridge".into(),
+                Some(p)
+                    if !p.is_empty()
+                        && p.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) =>
+                {
+                    p
+                }
+                Some(p) => {
+                    bail!("amqp_queue_prefix: expected letters, digits, '.', '_' or '-', got {p:?}")
+                }
+            },
             mllp_addr: env("HEMOBRIDGE_MLLP_ADDR")
                 .or(file.mllp_addr)
                 .unwrap_or_else(|| "127.0.0.1:2575".into()),

@@ -171,6 +171,14 @@ pub async fn submit(
         Verdict::Accept(doc) => Some(doc.records),
         _ => None,
     };
+    // The facility names a series only when it is registered (an accepted
+    // document's is; a refused one's is looked up, positives are cached).
+    let registered = match (&verdict, facility.as_deref()) {
+        (Verdict::Accept(_), f) => f,
+        (_, Some(f)) if ingest.facilities.is_registered(f).await.unwrap_or(false) => Some(f),
+        _ => None,
+    };
+    ingest.metrics.received(registered, channel, "Report");
     let message = NewMessage {
         channel,
         format: syntax.format(),

@@ -25,6 +25,8 @@ pub struct Ingest {
     pub wake: Arc<Notify>,
     ack_seq: AtomicU64,
     ack_prefix: String,
+    /// Counters for `GET /metrics` (received, ACK codes, processing time).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// What goes back to the sender: one ACK, or two in enhanced mode when
@@ -62,6 +64,7 @@ impl Ingest {
             wake,
             ack_seq: AtomicU64::new(0),
             ack_prefix: format!("HB{started:x}"),
+            metrics: Arc::default(),
         }
     }
 
@@ -81,6 +84,18 @@ impl Ingest {
             ),
         };
         let header = header.unwrap_or_else(|| unknown_header(&raw));
+        // MSH-4 names a series only once it is known to be registered (an
+        // issue on MSH-4 means it is not, or could not be checked).
+        let registered = decoded.is_ok()
+            && !verdict
+                .issues
+                .iter()
+                .any(|i| i.segment == "MSH" && i.field == Some(4));
+        self.metrics.received(
+            registered.then_some(header.sending_facility.as_str()),
+            channel,
+            &header.message_type(),
+        );
         let now = self.now();
         let acks = self.acks_for(&header, &verdict, now);
         let facts = verdict.facts.take();
@@ -110,6 +125,7 @@ impl Ingest {
                     Some(_) if !receipt.ack.is_empty() => vec![receipt.ack],
                     _ => acks,
                 };
+                self.metrics.acks_sent(&acks);
                 Reply {
                     acks,
                     code: verdict.code,
@@ -136,6 +152,7 @@ impl Ingest {
                     facts: None,
                 };
                 let acks = self.acks_for(&header, &verdict, now);
+                self.metrics.acks_sent(&acks);
                 Reply {
                     acks,
                     code: AckCode::AE,

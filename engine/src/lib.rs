@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod broker;
 pub mod cli;
 pub mod config;
 pub mod crypto;
@@ -20,12 +21,15 @@ pub mod fhir;
 pub mod handoff;
 pub mod ingest;
 pub mod loadgen;
+pub mod logging;
+pub mod metrics;
 pub mod mllp;
 pub mod normalize;
 pub mod outbox;
 pub mod portal;
 pub mod routing;
 pub mod server;
+pub mod singleton;
 pub mod store;
 pub mod trace;
 pub mod worker;

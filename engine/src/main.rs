@@ -2,11 +2,12 @@
 
 use clap::Parser;
 use hemobridge_engine::cli::{run, Cli};
+use hemobridge_engine::logging;
 
 fn main() {
     let cli = Cli::parse();
-    let json_logs = std::env::var("HEMOBRIDGE_LOG_FORMAT").as_deref() == Ok("json");
-    init_logging(json_logs);
+    let json_logs = logging::json_requested(cli.config.as_deref(), |name| std::env::var(name).ok());
+    logging::init(json_logs);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -19,18 +20,4 @@ fn main() {
         }
     };
     std::process::exit(code);
-}
-
-fn init_logging(json: bool) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("HEMOBRIDGE_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
 }

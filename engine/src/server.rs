@@ -28,6 +28,8 @@ pub struct Running {
     pub routes: crate::routing::Routes,
     /// The daily cut-off, amendment and stock rounds (callable by hand).
     pub scheduler: crate::routing::scheduler::Scheduler,
+    /// The AMQP work queue's counters (all zero with the embedded queue).
+    pub broker_stats: Arc<crate::broker::BrokerStats>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -63,7 +65,11 @@ pub async fn start(settings: &Settings) -> Result<Running> {
     let store = open_store(settings).await?;
     let normalizer = Arc::new(Normalizer::new(hl7_config(settings)));
     let wake = Arc::new(Notify::new());
-    let writer = Writer::spawn(store.clone());
+    // With RabbitMQ the writer hands committed ids to the broker's
+    // publisher, and the worker consumes the broker (`crate::broker`).
+    let amqp = crate::broker::AmqpSettings::from_settings(settings);
+    let (commit_hook, committed) = crate::broker::commit_channel();
+    let writer = Writer::spawn_with_hook(store.clone(), amqp.as_ref().map(|_| commit_hook));
     let ingest = Arc::new(Ingest::new(
         normalizer.clone(),
         FacilityDirectory::new(store.clone()),
@@ -77,8 +83,20 @@ pub async fn start(settings: &Settings) -> Result<Running> {
         store: store.clone(),
         normalizer: normalizer.clone(),
         wake: wake.clone(),
+        metrics: ingest.metrics.clone(),
     };
-    tasks.push(tokio::spawn(worker.run(shutdown_rx.clone())));
+    let broker_stats = Arc::new(crate::broker::BrokerStats::default());
+    match amqp {
+        Some(amqp) => tasks.extend(crate::broker::spawn(
+            amqp,
+            committed,
+            store.clone(),
+            worker,
+            broker_stats.clone(),
+            &shutdown_rx,
+        )),
+        None => tasks.push(tokio::spawn(worker.run(shutdown_rx.clone()))),
+    }
 
     // Outbound delivery: one task per configured route; the scheduler's
     // rounds only when some route is on (they exist to feed the routes).
@@ -110,7 +128,8 @@ pub async fn start(settings: &Settings) -> Result<Running> {
     let handler = Arc::new(MllpHandler {
         ingest: ingest.clone(),
     });
-    let stats = Arc::new(hemobridge_mllp::ListenerStats::default());
+    // The listener counts into the metrics' stats (`hemobridge_mllp_*`).
+    let stats = ingest.metrics.mllp.clone();
     let mut rx = shutdown_rx.clone();
     tasks.push(tokio::spawn(async move {
         let stop = async move {
@@ -160,6 +179,7 @@ pub async fn start(settings: &Settings) -> Result<Running> {
         store,
         routes,
         scheduler,
+        broker_stats,
         shutdown,
         tasks,
     })

@@ -14,13 +14,19 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
-const BATCH: i64 = 64;
+/// Messages per transaction. The store applies a batch's facts in a few
+/// multi-row statements, so a larger batch costs little more than a small
+/// one; it is bounded because the writer waits for the turn meanwhile.
+const BATCH: i64 = 256;
 const IDLE_POLL: Duration = Duration::from_millis(500);
+const CATCH_UP_PAUSE: Duration = Duration::from_millis(20);
 
 pub struct Worker {
     pub store: Store,
     pub normalizer: Arc<Normalizer>,
     pub wake: Arc<Notify>,
+    /// `hemobridge_message_processing_seconds` (shared with the doors).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Worker {
@@ -34,6 +40,15 @@ impl Worker {
                     tokio::select! {
                         _ = self.wake.notified() => {}
                         _ = tokio::time::sleep(IDLE_POLL) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
+                Ok(n) if (n as i64) < BATCH => {
+                    // Caught up: let the queue fill for a moment so the next
+                    // transaction (and its sync) carries many messages
+                    // instead of competing with the door's group commits.
+                    tokio::select! {
+                        _ = tokio::time::sleep(CATCH_UP_PAUSE) => {}
                         _ = shutdown.changed() => {}
                     }
                 }
@@ -52,6 +67,15 @@ impl Worker {
         if pending.is_empty() {
             return Ok(0);
         }
+        self.process(&pending).await?;
+        Ok(pending.len())
+    }
+
+    /// Normalizes and applies the given pending messages (the embedded
+    /// queue's batch, or the ids a broker delivered). An error means the
+    /// store could not even park a message: nothing is lost, the messages
+    /// stay `pending` and are taken again.
+    pub async fn process(&self, pending: &[crate::store::messages::Pending]) -> anyhow::Result<()> {
         let outcomes: Vec<(i64, String, Outcome)> = pending
             .iter()
             .map(|m| {
@@ -75,7 +99,9 @@ impl Worker {
                 }
             }
         }
-        Ok(pending.len())
+        let ids: Vec<i64> = pending.iter().map(|m| m.id).collect();
+        self.metrics.observe_committed(&self.store, &ids).await;
+        Ok(())
     }
 
     /// Processes until nothing is pending (used by `replay` and tests).

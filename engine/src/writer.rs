@@ -16,6 +16,11 @@ const MAX_BATCH: usize = 512;
 
 type Job = (NewMessage, oneshot::Sender<Result<Receipt, String>>);
 
+/// Told, after each commit, the id and facility of every newly accepted
+/// message (the broker's publisher listens). Never waited on: when it is
+/// full the id is skipped, and the broker's republisher finds the row.
+pub type CommitHook = mpsc::Sender<(i64, Option<String>)>;
+
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
@@ -24,8 +29,13 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer task; it ends when every `Writer` clone is dropped.
     pub fn spawn(store: Store) -> Writer {
+        Self::spawn_with_hook(store, None)
+    }
+
+    /// The same, telling `hook` about each accepted message once committed.
+    pub fn spawn_with_hook(store: Store, hook: Option<CommitHook>) -> Writer {
         let (jobs, rx) = mpsc::channel(CHANNEL_CAPACITY);
-        tokio::spawn(run(store, rx));
+        tokio::spawn(run(store, rx, hook));
         Writer { jobs }
     }
 
@@ -41,7 +51,7 @@ impl Writer {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>, hook: Option<CommitHook>) {
     let mut batch: Vec<NewMessage> = Vec::with_capacity(MAX_BATCH);
     let mut waiters: Vec<oneshot::Sender<Result<Receipt, String>>> = Vec::with_capacity(MAX_BATCH);
     while let Some((first, done)) = rx.recv().await {
@@ -58,6 +68,15 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
         }
         match store.insert_received(&batch).await {
             Ok(receipts) => {
+                if let Some(hook) = &hook {
+                    for (m, r) in batch.iter().zip(&receipts) {
+                        if m.status == crate::store::messages::Status::Pending
+                            && r.duplicate_of.is_none()
+                        {
+                            let _ = hook.try_send((r.id, m.facility.clone()));
+                        }
+                    }
+                }
                 for (waiter, receipt) in waiters.drain(..).zip(receipts) {
                     let _ = waiter.send(Ok(receipt));
                 }

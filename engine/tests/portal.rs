@@ -662,3 +662,117 @@ async fn the_secure_attribute_can_be_turned_off_for_plain_http_intranets() {
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
     running.stop().await;
 }
+
+/// An admin sees the outbox's dead letters and re-sends them from the
+/// portal; the re-send needs the CSRF token, and hospital users cannot
+/// reach the page at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_resend_dead_letters_from_the_outbox_page() {
+    use hemobridge_engine::store::outbox::NewItem;
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(dir.path()).await {
+        // A provincial store nobody listens on: every attempt fails fast.
+        let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{dead_port}/provincial");
+        let s = settings(
+            &dir.path().join(db.label),
+            &db.url,
+            &[
+                ("HEMOBRIDGE_PROVINCIAL_URL", url.as_str()),
+                ("HEMOBRIDGE_OUTBOX_RETRY_BASE_MS", "5"),
+                ("HEMOBRIDGE_OUTBOX_RETRY_CAP_MS", "20"),
+                ("HEMOBRIDGE_OUTBOX_MAX_ATTEMPTS", "2"),
+                ("HEMOBRIDGE_OUTBOX_SCHEDULE", "off"),
+            ],
+        );
+        let running = hemobridge_engine::server::start(&s).await.unwrap();
+        hospital_with_user(&running).await;
+        running
+            .store
+            .upsert_user("ops", PASSWORD, Role::Admin, None)
+            .await
+            .unwrap();
+        let ids = running
+            .store
+            .enqueue(&[NewItem {
+                route: "provincial".into(),
+                kind: "stock".into(),
+                key: format!("portal-outbox-test-{}", db.label),
+                hospital: Some(H.into()),
+                content_type: "application/json".into(),
+                body: b"{}".to_vec(),
+            }])
+            .await
+            .unwrap();
+        let id = ids[0].expect("queued");
+        let attempts = |running: &Running| {
+            let store = running.store.clone();
+            async move {
+                let (item, log) = store.outbox_item(id).await.unwrap().unwrap();
+                (item.status, log.len())
+            }
+        };
+        let mut waited = 0;
+        while attempts(&running).await.0 != "dead" {
+            assert!(waited < 200, "[{}] the item never went dead", db.label);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            waited += 1;
+        }
+        let (_, tries_before) = attempts(&running).await;
+        assert_eq!(tries_before, 2, "[{}] max attempts", db.label);
+
+        let hospital = Browser::new(&running);
+        hospital.login(USER, PASSWORD).await;
+        let (status, _, _) = hospital.get("/portal/admin/outbox").await;
+        assert_eq!(status, 403, "[{}] a hospital user", db.label);
+
+        let admin = Browser::new(&running);
+        let (status, _, _) = admin.login("ops", PASSWORD).await;
+        assert_eq!(status, 303, "[{}] admin login", db.label);
+        let (status, page, _) = admin.get("/portal/admin/outbox").await;
+        assert_eq!(status, 200, "[{}] {page}", db.label);
+        assert!(
+            page.contains(&format!("name=\"id\" value=\"{id}\"")),
+            "[{}] the dead item is offered for re-send: {page}",
+            db.label
+        );
+        assert!(page.contains("connection"), "[{}] its last error", db.label);
+
+        let id_text = id.to_string();
+        let (status, _, _) = admin
+            .post("/portal/admin/outbox/retry", &[("id", id_text.as_str())])
+            .await;
+        assert_eq!(status, 403, "[{}] no CSRF token", db.label);
+        assert_eq!(attempts(&running).await, ("dead".into(), 2));
+
+        let csrf = admin.csrf("/portal/admin/outbox").await;
+        let (status, _, headers) = admin
+            .post(
+                "/portal/admin/outbox/retry",
+                &[("csrf", csrf.as_str()), ("id", id_text.as_str())],
+            )
+            .await;
+        assert_eq!(status, 303, "[{}] re-send", db.label);
+        assert_eq!(
+            headers.get("location").unwrap(),
+            "/portal/admin/outbox?moved=1"
+        );
+        // Re-sent: the route tries it again (and, still down, dead-letters
+        // it again after its attempts).
+        let mut waited = 0;
+        loop {
+            let (status, tries) = attempts(&running).await;
+            if tries >= 4 && status == "dead" {
+                break;
+            }
+            assert!(waited < 200, "[{}] not re-sent: {status} {tries}", db.label);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            waited += 1;
+        }
+        running.stop().await;
+    }
+}

@@ -4,6 +4,7 @@
 //!
 //! - [`auth`][]: bearer tokens and what each role may see.
 //! - [`health`][]: `/healthz`, `/readyz`.
+//! - [`metrics`][]: `GET /metrics` (Prometheus text, no auth).
 //! - [`ingest`][]: `POST /api/v1/ingest/hl7`.
 //! - [`documents`][]: `POST /api/v1/ingest/xml`, `POST /api/v1/ingest/json`.
 //! - [`trace`][]: `/api/v1/trace/...`.
@@ -22,6 +23,7 @@ pub mod fhir;
 pub mod health;
 pub mod ingest;
 pub mod messages;
+pub mod metrics;
 pub mod outbox;
 pub mod query_audit;
 pub mod stock;
@@ -56,6 +58,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/api/v1/ingest/hl7", post(ingest::hl7))
         .route("/api/v1/ingest/xml", post(documents::xml))
         .route("/api/v1/ingest/json", post(documents::json))

@@ -13,6 +13,9 @@
 //! - [`upload`]: XML documents and CSV/XLSX files in the portal template.
 //! - [`submit`]: hands a document to the same door as the HTTP API.
 //! - [`history`]: the hospital's submissions.
+//! - [`outbox`]: the outbound queue and the re-send of dead letters (admins).
+//! - [`regulator`]: the regulator's views (traces, completeness, province,
+//!   stock) with CSV export, masking and the query audit.
 //!
 //! Every page is for a hospital user and shows only that hospital: the
 //! facility always comes from the session, never from the form.
@@ -21,7 +24,9 @@ pub mod csrf;
 pub mod forms;
 pub mod history;
 pub mod login;
+pub mod outbox;
 pub mod pages;
+pub mod regulator;
 pub mod session;
 pub mod submit;
 pub mod upload;
@@ -68,7 +73,11 @@ pub fn router() -> Router<AppState> {
         .route("/portal/upload/template.csv", get(upload::template_csv))
         .route("/portal/upload/template.xlsx", get(upload::template_xlsx))
         .route("/portal/history", get(history::page))
+        .route("/portal/admin/outbox", get(outbox::page))
+        .route("/portal/admin/outbox/retry", post(outbox::retry))
         .route("/static/portal.css", get(pages::stylesheet))
+        // The regulator and admin views (`/portal/regulator/...`).
+        .merge(regulator::router())
         .layer(axum::middleware::map_response(security_headers))
 }
 

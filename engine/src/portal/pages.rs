@@ -49,6 +49,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "error.html",
         include_str!("../../templates/portal/error.html"),
     ),
+    (
+        "outbox.html",
+        include_str!("../../templates/portal/outbox.html"),
+    ),
 ];
 
 const STYLESHEET: &str = include_str!("../../templates/portal/portal.css");

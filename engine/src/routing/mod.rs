@@ -175,7 +175,23 @@ impl Routes {
                     policy: self.inner.policy,
                     stats: self.inner.stats.clone(),
                 };
-                tokio::spawn(delivery.run(shutdown.clone()))
+                // One process at a time delivers a route (PostgreSQL
+                // advisory lock; no lock on SQLite): `crate::singleton`.
+                let name = format!("outbox:{}", delivery.destination.route);
+                tokio::spawn(crate::singleton::exclusive(
+                    store.clone(),
+                    name,
+                    shutdown.clone(),
+                    move |stop| {
+                        RouteDelivery {
+                            store: delivery.store.clone(),
+                            destination: delivery.destination.clone(),
+                            policy: delivery.policy,
+                            stats: delivery.stats.clone(),
+                        }
+                        .run(stop)
+                    },
+                ))
             })
             .collect()
     }

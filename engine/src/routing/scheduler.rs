@@ -47,10 +47,28 @@ pub struct Scheduler {
 
 impl Scheduler {
     pub fn spawn(self, shutdown: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+        // Each round runs in one process at a time (PostgreSQL advisory
+        // lock; no lock on SQLite): `crate::singleton`.
+        let (s1, s2, s3) = (self.clone(), self.clone(), self.clone());
         vec![
-            tokio::spawn(self.clone().cutoff_loop(shutdown.clone())),
-            tokio::spawn(self.clone().amendment_loop(shutdown.clone())),
-            tokio::spawn(self.stock_loop(shutdown.clone())),
+            tokio::spawn(crate::singleton::exclusive(
+                self.store.clone(),
+                "scheduler:cutoff".into(),
+                shutdown.clone(),
+                move |stop| s1.clone().cutoff_loop(stop),
+            )),
+            tokio::spawn(crate::singleton::exclusive(
+                self.store.clone(),
+                "scheduler:amendment".into(),
+                shutdown.clone(),
+                move |stop| s2.clone().amendment_loop(stop),
+            )),
+            tokio::spawn(crate::singleton::exclusive(
+                self.store.clone(),
+                "scheduler:stock".into(),
+                shutdown.clone(),
+                move |stop| s3.clone().stock_loop(stop),
+            )),
         ]
     }
 

@@ -3,11 +3,12 @@
 //! queue (a committed, ACKed message that the worker has not yet applied
 //! survives a crash because it *is* this row).
 
-use super::{now_ms, RowExt, Store};
+use super::{bulk, now_ms, Backend, RowExt, Store};
 use anyhow::Result;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
+use std::collections::HashSet;
 
 /// Status of a stored message, as the message browser shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -136,8 +137,8 @@ impl Store {
         let mut tx = self.pool().begin().await?;
         let mut receipts = Vec::with_capacity(batch.len());
         let received_at = now_ms();
-        for m in batch {
-            receipts.push(insert_one(&mut tx, m, received_at).await?);
+        for chunk in batch.chunks(bulk::MAX_ROWS) {
+            receipts.extend(insert_chunk(&mut tx, self.backend(), chunk, received_at).await?);
         }
         tx.commit().await?;
         Ok(receipts)
@@ -277,56 +278,114 @@ impl Store {
     }
 }
 
-async fn insert_one(
+const MESSAGE_COLUMNS: usize = 12;
+
+/// Stores up to [`bulk::MAX_ROWS`] payloads with three statements whatever
+/// their number (the rows, their duplicate keys, and nothing more unless a
+/// duplicate turns up), and answers each in the order given.
+async fn insert_chunk(
     tx: &mut Transaction<'static, Any>,
-    m: &NewMessage,
+    backend: Backend,
+    chunk: &[NewMessage],
     received_at: i64,
-) -> Result<Receipt> {
-    let row = sqlx::query(
+) -> Result<Vec<Receipt>> {
+    let sql = format!(
         "INSERT INTO messages (received_at, channel, format, facility, msg_type, control_id, \
-         charset, raw, status, ack_code, ack, errors) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-    )
-    .bind(received_at)
-    .bind(m.channel)
-    .bind(m.format)
-    .bind(&m.facility)
-    .bind(&m.msg_type)
-    .bind(&m.control_id)
-    .bind(&m.charset)
-    .bind(&m.raw)
-    .bind(m.status.as_str())
-    .bind(&m.ack_code)
-    .bind(&m.ack)
-    .bind(&m.errors)
-    .fetch_one(&mut **tx)
-    .await?;
-    let id = row.int("id").unwrap_or_default();
-    let mut receipt = Receipt {
-        id,
-        duplicate_of: None,
-        ack: m.ack.clone(),
-        ack_code: m.ack_code.clone(),
-    };
+         charset, raw, status, ack_code, ack, errors) VALUES {} RETURNING id",
+        bulk::values(backend, chunk.len(), MESSAGE_COLUMNS, 1)
+    );
+    let mut insert = sqlx::query(&sql);
+    for m in chunk {
+        insert = insert
+            .bind(received_at)
+            .bind(m.channel)
+            .bind(m.format)
+            .bind(&m.facility)
+            .bind(&m.msg_type)
+            .bind(&m.control_id)
+            .bind(&m.charset)
+            .bind(&m.raw)
+            .bind(m.status.as_str())
+            .bind(&m.ack_code)
+            .bind(&m.ack)
+            .bind(&m.errors);
+    }
+    let mut ids: Vec<i64> = insert
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .filter_map(|r| r.int("id"))
+        .collect();
+    if ids.len() != chunk.len() {
+        anyhow::bail!(
+            "stored {} messages but {} ids came back",
+            chunk.len(),
+            ids.len()
+        );
+    }
+    // RETURNING does not promise an order, but one statement assigns its
+    // ids in VALUES order (SQLite AUTOINCREMENT, a PostgreSQL sequence), so
+    // the sorted ids are the rows in the order given.
+    ids.sort_unstable();
+    let mut receipts: Vec<Receipt> = chunk
+        .iter()
+        .zip(&ids)
+        .map(|(m, &id)| Receipt {
+            id,
+            duplicate_of: None,
+            ack: m.ack.clone(),
+            ack_code: m.ack_code.clone(),
+        })
+        .collect();
+
     // Only accepted payloads take part in the duplicate check: a sender may
     // correct a refused message and send it again under the same id.
-    let (Status::Pending, Some(facility), Some(control_id)) =
-        (m.status, &m.facility, &m.control_id)
-    else {
-        return Ok(receipt);
-    };
-    let claimed = sqlx::query(
-        "INSERT INTO message_keys (facility, control_id, message_id) VALUES ($1, $2, $3) \
-         ON CONFLICT (facility, control_id) DO NOTHING RETURNING message_id",
-    )
-    .bind(facility)
-    .bind(control_id)
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if claimed.is_some() {
-        return Ok(receipt);
+    let claims: Vec<(usize, &str, &str)> = chunk
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| match (m.status, &m.facility, &m.control_id) {
+            (Status::Pending, Some(facility), Some(control_id)) => {
+                Some((i, facility.as_str(), control_id.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    if claims.is_empty() {
+        return Ok(receipts);
     }
+    // A key already taken (earlier, or by an earlier row of this same
+    // statement) is skipped; the ids that come back are the claims that won.
+    let sql = format!(
+        "INSERT INTO message_keys (facility, control_id, message_id) VALUES {} \
+         ON CONFLICT (facility, control_id) DO NOTHING RETURNING message_id",
+        bulk::values(backend, claims.len(), 3, 1)
+    );
+    let mut claim = sqlx::query(&sql);
+    for &(i, facility, control_id) in &claims {
+        claim = claim.bind(facility).bind(control_id).bind(ids[i]);
+    }
+    let won: HashSet<i64> = claim
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .filter_map(|r| r.int("message_id"))
+        .collect();
+    for &(i, facility, control_id) in &claims {
+        if !won.contains(&ids[i]) {
+            mark_duplicate(tx, &mut receipts[i], facility, control_id).await?;
+        }
+    }
+    Ok(receipts)
+}
+
+/// A repeated control id: the row becomes a duplicate of the message that
+/// holds the key, and the answer is that message's ACK.
+async fn mark_duplicate(
+    tx: &mut Transaction<'static, Any>,
+    receipt: &mut Receipt,
+    facility: &str,
+    control_id: &str,
+) -> Result<()> {
     let first = sqlx::query(
         "SELECT m.id, m.ack, m.ack_code FROM message_keys k JOIN messages m ON m.id = k.message_id \
          WHERE k.facility = $1 AND k.control_id = $2",
@@ -348,13 +407,13 @@ async fn insert_one(
     .bind(first_id)
     .bind(&first_ack)
     .bind(&first_code)
-    .bind(id)
+    .bind(receipt.id)
     .execute(&mut **tx)
     .await?;
     receipt.duplicate_of = Some(first_id);
     receipt.ack = first_ack;
     receipt.ack_code = first_code;
-    Ok(receipt)
+    Ok(())
 }
 
 fn pending_from_row(r: &AnyRow) -> Pending {

@@ -13,6 +13,7 @@
 //! - [`admin`]: facilities and bearer tokens.
 
 pub mod admin;
+pub(crate) mod bulk;
 pub mod canonical;
 pub mod daily;
 pub mod donations;
@@ -83,9 +84,12 @@ impl Store {
                         // the WAL on every commit, so an ACKed message
                         // survives power loss, not only a process crash.
                         // Group commit pays that sync once per batch.
+                        // mmap: a connection reads pages that another one
+                        // wrote from the shared mapping, not by read() calls.
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                             PRAGMA mmap_size = 268435456;",
                         )
                         .await?;
                     }
